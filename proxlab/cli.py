@@ -1,0 +1,132 @@
+"""The ``proxlab`` command.
+
+::
+
+    proxlab list [--json]
+    proxlab validate prox [--cases N] [--seed S] [--only NAME ...] [--json FILE]
+    proxlab bench [NAME] [--quick ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ._table import format_table
+
+
+def _cmd_list(args):
+    from . import regularizers
+
+    rows = []
+    for cls in regularizers.classes():
+        row = {k: getattr(cls, k) for k in ("name", "family", "convex", "separable", "grouped", "method", "source")}
+        rows.append(row)
+    if args.json:
+        print(json.dumps({"regularizers": rows}, indent=2))
+        return 0
+    print(f"Regularizers ({len(rows)})")
+    print(format_table(rows, ["name", "family", "convex", "separable", "grouped", "method", "source"]))
+    return 0
+
+
+def _cmd_validate(args):
+    from .validate import rows_to_json, summarize, validate_prox
+
+    if args.what != "prox":
+        print(f"proxlab validate: unknown target {args.what!r} (available: prox)", file=sys.stderr)
+        return 2
+    rows = validate_prox(names=args.only, n_cases=args.cases, seed=args.seed, progress=not args.no_progress)
+    summary = summarize(rows)
+    cols = ["regularizer", "oracle", "instances", "cases", "max_abs_error", "max_objective_gap", "ties",
+            "oracle_limited", "oracle_failures", "failures", "status"]
+    print(format_table(summary, cols))
+    n_fail = sum(s["status"] != "PASS" for s in summary)
+    print(f"\n{len(summary) - n_fail} of {len(summary)} regularizers PASS "
+          f"({sum(s['cases'] for s in summary)} cases). max_objective_gap is relative: "
+          f"(F(ours) - F(oracle)) / (1 + |F(oracle)|); negative means ours is lower. "
+          f"oracle_limited counts cases where CVXPY's x is less accurate than 1e-6 and agreement "
+          f"rests on the strong-convexity bound (see proxlab.validate).")
+    if n_fail:
+        for r in rows:
+            if r.status != "PASS":
+                print(f"FAIL {r.instance}: {r.failures} failures, {r.oracle_failures} oracle failures, "
+                      f"kinds {r.failed_kinds}", file=sys.stderr)
+    if args.json:
+        text = rows_to_json(rows)
+        if args.json == "-":
+            print(text)
+        else:
+            _atomic_write(args.json, text)
+    return 1 if n_fail else 0
+
+
+def _benchmarks_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _cmd_bench(args):
+    import subprocess
+
+    folder = _benchmarks_dir()
+    available = sorted(p.stem[len("bench_"):].replace("_", "-") for p in folder.glob("bench_*.py"))
+    if not available:
+        print(f"proxlab bench: no benchmarks found under {folder}; run it from a clone of the repository",
+              file=sys.stderr)
+        return 2
+    if args.name is None or args.name not in available:
+        print(f"proxlab bench: choose one of: {', '.join(available)}", file=sys.stderr)
+        return 0 if args.name is None else 2
+    script = folder / f"bench_{args.name.replace('-', '_')}.py"
+    return subprocess.call([sys.executable, str(script), *args.rest])
+
+
+def _atomic_write(path, text):
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="proxlab", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("list", help="the catalogue of regularizers")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=_cmd_list)
+    p = sub.add_parser("validate", help="check operators against independent oracles")
+    p.add_argument("what", choices=["prox"], help="what to validate")
+    p.add_argument("--cases", type=int, default=200, help="cases per instance (default 200)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="validate only these regularizers")
+    p.add_argument("--json", metavar="FILE", help="also write the full results as JSON ('-' for stdout)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_validate)
+    p = sub.add_parser("bench", help="run a benchmark from benchmarks/ (prints a markdown table)")
+    p.add_argument("name", nargs="?", help="benchmark name (omit to list them)")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed to the benchmark (e.g. --quick)")
+    p.set_defaults(func=_cmd_bench)
+    return parser
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "cases", 1) < 1:
+        parser.error(f"--cases must be >= 1, got {args.cases}")
+    try:
+        return args.func(args)
+    except (ValueError, TypeError) as exc:
+        print(f"proxlab: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
