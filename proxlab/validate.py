@@ -54,6 +54,8 @@ class CaseResult:
     kind: str = ""
     #: agreement with CVXPY's x holds only through the strong-convexity bound
     oracle_limited: bool = False
+    #: the oracle stopped at Clarabel's reduced tolerances
+    oracle_inaccurate: bool = False
 
 
 @dataclass
@@ -66,6 +68,7 @@ class ValidationRow:
     max_objective_gap: float
     ties: int
     oracle_limited: int
+    oracle_inaccurate: int
     oracle_failures: int
     failures: int
     seconds: float
@@ -132,8 +135,10 @@ def draw_cases(reg, rng, n_cases):
     return cases
 
 
-def _check_convex(reg, oracle, kind, z, step, d):
-    x = reg.prox_metric(z, step, d)
+def _check_convex(reg, oracle, kind, z, step, d, x=None):
+    """Compare ``x`` (default: ``reg.prox_metric(z, step, d)``) with CVXPY."""
+    if x is None:
+        x = reg.prox_metric(z, step, d)
     res = oracle.solve(z, step, d)
     if not res.ok:
         return CaseResult(math.nan, math.nan, False, False, kind=kind)
@@ -149,13 +154,15 @@ def _check_convex(reg, oracle, kind, z, step, d):
     metric_dist = 0.5 * float(np.sum(dd / step * (x - y) ** 2))
     explained = metric_dist <= (fy - fx) + OBJ_RTOL * scale
     return CaseResult(abs_err, gap / scale, bool(ok_obj and (close or explained)), True, kind=kind,
-                      oracle_limited=bool(not close and explained))
+                      oracle_limited=bool(not close and explained), oracle_inaccurate=res.inaccurate)
 
 
-def _check_scalar(reg, kind, z, step, d):
+def _check_scalar(reg, kind, z, step, d, x=None):
+    """Compare ``x`` (default: ``reg.prox_metric(z, step, d)``) with the global 1-D oracle."""
     from .oracles.scalar import global_prox_1d
 
-    x = reg.prox_metric(z, step, d)
+    if x is None:
+        x = reg.prox_metric(z, step, d)
     t = step if d is None else step / d
     t = np.broadcast_to(np.asarray(t, dtype=np.float64), z.shape)
     o = global_prox_1d(reg, z, t)
@@ -202,6 +209,7 @@ def validate_regularizer(reg, rng, n_cases):
         max_objective_gap=max(gaps) if gaps else math.nan,
         ties=sum(r.tie for r in results),
         oracle_limited=sum(r.oracle_limited for r in results),
+        oracle_inaccurate=sum(r.oracle_inaccurate for r in results),
         oracle_failures=sum(not r.oracle_ok for r in results),
         failures=sum(r.oracle_ok and not r.ok for r in results),
         seconds=time.perf_counter() - t0,
@@ -249,9 +257,11 @@ def summarize(rows):
     """Collapse instance rows into one row per regularizer."""
     out = {}
     for r in rows:
+        if r.regularizer in out and r.oracle not in out[r.regularizer]["oracle"].split(" + "):
+            out[r.regularizer]["oracle"] += " + " + r.oracle
         s = out.setdefault(r.regularizer, {"regularizer": r.regularizer, "oracle": r.oracle, "instances": 0,
                                            "cases": 0, "max_abs_error": 0.0, "max_objective_gap": -math.inf,
-                                           "ties": 0, "oracle_limited": 0, "oracle_failures": 0,
+                                           "ties": 0, "oracle_limited": 0, "oracle_inaccurate": 0, "oracle_failures": 0,
                                            "failures": 0})
         s["instances"] += 1
         s["cases"] += r.cases
@@ -259,6 +269,7 @@ def summarize(rows):
         s["max_objective_gap"] = max(s["max_objective_gap"], r.max_objective_gap)
         s["ties"] += r.ties
         s["oracle_limited"] += r.oracle_limited
+        s["oracle_inaccurate"] += r.oracle_inaccurate
         s["oracle_failures"] += r.oracle_failures
         s["failures"] += r.failures
     for s in out.values():
@@ -269,3 +280,95 @@ def summarize(rows):
 def rows_to_json(rows):
     return json.dumps({"instances": [dict(asdict(r), status=r.status) for r in rows],
                        "summary": summarize(rows)}, indent=2, default=float)
+
+
+# ------------------------------------------------------------------ updates
+def _random_states(alg, rng, n_states):
+    """States of ``alg`` after 0..40 random steps (early gradients with exact
+    zeros in some coordinates), each with the gradient of the next step."""
+    reg = alg.regularizer
+    n = reg.dim if reg is not None and reg.dim is not None else int(rng.integers(2, 14))
+    out = []
+    for k in range(n_states):
+        x0 = rng.standard_normal(n) * 10.0 ** rng.uniform(-1, 1)
+        state = alg.init(x0)
+        n_steps = int([0, 1, 2, 5, 40][k % 5])
+        scale = 10.0 ** rng.uniform(-2, 2, n)  # per-coordinate gradient scales: metrics span orders of magnitude
+        dead = rng.random(n) < 0.3
+        for j in range(n_steps + 1):
+            g = rng.standard_normal(n) * scale
+            if j < 3:
+                g[dead] = 0.0
+            if j == n_steps:
+                out.append((state, g))
+            else:
+                alg.step(state, g)
+    return out
+
+
+def validate_algorithm(alg, rng, n_states):
+    """Every step's prox point against the oracle of the step's own subproblem."""
+    from .oracles.cvxpy_oracle import CvxpyProxOracle
+
+    t0 = time.perf_counter()
+    results = []
+    oracles = {}
+    reg = alg.regularizer
+    oracle_name = "identity" if reg is None else ("cvxpy/clarabel" if reg.convex else "global 1-D")
+    for state, g in _random_states(alg, rng, n_states):
+        sub = alg.subproblem(state, g)
+        alg.step(state, g)
+        x = np.asarray(alg.prox_point(state), dtype=np.float64)
+        z = np.asarray(sub.center, dtype=np.float64)
+        if sub.reg is None:
+            err = float(np.max(np.abs(x - z), initial=0.0))
+            results.append(CaseResult(err, 0.0, err <= 1e-12 * (1 + float(np.max(np.abs(z), initial=0.0))), True))
+        elif sub.reg.convex:
+            key = (id(sub.reg), z.shape)
+            if key not in oracles:
+                oracles[key] = CvxpyProxOracle(sub.reg, z.shape)
+            results.append(_check_convex(sub.reg, oracles[key], f"t={state.t}", z, sub.step, sub.d, x=x))
+        else:
+            results.append(_check_scalar(sub.reg, f"t={state.t}", z, sub.step, sub.d, x=x))
+    errs = [r.abs_err for r in results if r.oracle_ok]
+    gaps = [r.obj_gap for r in results if r.oracle_ok]
+    return ValidationRow(
+        regularizer=alg.name, instance=repr(alg), oracle=oracle_name, cases=len(results),
+        max_abs_error=max(errs) if errs else math.nan, max_objective_gap=max(gaps) if gaps else math.nan,
+        ties=sum(r.tie for r in results), oracle_limited=sum(r.oracle_limited for r in results),
+        oracle_inaccurate=sum(r.oracle_inaccurate for r in results),
+        oracle_failures=sum(not r.oracle_ok for r in results),
+        failures=sum(r.oracle_ok and not r.ok for r in results),
+        seconds=time.perf_counter() - t0, failed_kinds=sorted({r.kind for r in results if not r.ok}))
+
+
+def validate_updates(names=None, n_states=50, seed=0, progress=True):
+    """``proxlab validate updates``: every registered algorithm's examples."""
+    from . import solvers
+
+    all_names = solvers.names()
+    if names:
+        unknown = [n for n in names if n not in all_names]
+        if unknown:
+            raise ValueError(f"unknown algorithm(s) {unknown}; registered: {', '.join(all_names)}")
+    todo = []
+    for cls in solvers.classes():
+        if names and cls.name not in names:
+            continue
+        rng = np.random.default_rng([seed, all_names.index(cls.name)])
+        for alg in cls.examples(rng):
+            todo.append((alg, rng))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="validate updates", unit="instance", leave=False)
+    rows = []
+    for alg, rng in todo:
+        rows.append(validate_algorithm(alg, rng, n_states))
+        if bar is not None:
+            bar.set_postfix_str(alg.name)
+            bar.update()
+    if bar is not None:
+        bar.close()
+    return rows

@@ -26,6 +26,10 @@ class OracleResult:
     x: np.ndarray
     status: str
     ok: bool
+    #: Clarabel stopped at its reduced tolerances ("optimal_inaccurate"): the
+    #: point is usable (every acceptance test of proxlab.validate holds for any
+    #: feasible point) but resolves errors only down to ~1e-6 relative.
+    inaccurate: bool = False
 
 
 class CvxpyProxOracle:
@@ -62,13 +66,32 @@ class CvxpyProxOracle:
         self._sz.value = s * z
         try:
             self._problem.solve(solver=cp.CLARABEL, **TOL)
-            status = self._problem.status
+            first = self._result(self._problem.status, self._x.value)
         except cp.error.SolverError as exc:  # reported, never hidden
-            return OracleResult(np.full(self.shape, np.nan), f"solver error: {exc}", False)
-        x = self._x.value
-        if status != cp.OPTIMAL or x is None:
-            return self._solve_rescaled(z, s)
-        return OracleResult(np.array(x, dtype=np.float64), status, True)
+            first = OracleResult(np.full(self.shape, np.nan), f"solver error: {exc}", False)
+        if first.ok and not first.inaccurate:
+            return first
+        second = self._solve_rescaled(z, s)
+        usable = [r for r in (first, second) if r.ok]
+        exact = [r for r in usable if not r.inaccurate]
+        if exact:
+            return exact[0]
+        if not usable:
+            return first
+        # both stopped at reduced tolerances: keep the one with the lower objective
+        d = np.ones(self.shape) if d is None else d
+        return min(usable, key=lambda r: self.reg.objective(r.x, z, step, d))
+
+    @staticmethod
+    def _result(status, x, suffix=""):
+        import cvxpy as cp
+
+        usable = status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and x is not None
+        x = np.array(x, dtype=np.float64) if x is not None else None
+        if usable and not np.isfinite(x).all():
+            usable = False
+        return OracleResult(x if x is not None else np.full((), np.nan), status + suffix, usable,
+                            status == cp.OPTIMAL_INACCURATE)
 
     def _solve_rescaled(self, z, s):
         """Fallback for badly scaled instances (|z| ~ 1e8, metrics spanning
@@ -87,6 +110,5 @@ class CvxpyProxOracle:
             problem.solve(solver=cp.CLARABEL, **TOL)
         except cp.error.SolverError as exc:
             return OracleResult(np.full(self.shape, np.nan), f"solver error: {exc}", False)
-        ok = problem.status == cp.OPTIMAL and u.value is not None
-        x = c * np.asarray(u.value, dtype=np.float64) if u.value is not None else np.full(self.shape, np.nan)
-        return OracleResult(x, f"{problem.status} (rescaled)", ok)
+        x = None if u.value is None else c * np.asarray(u.value, dtype=np.float64)
+        return self._result(problem.status, x, " (rescaled)")
