@@ -1,0 +1,3 @@
+"""Imports every algorithm module once (registration happens in each module)."""
+
+from . import proxgen, madgrad, ramda, rmda, proxssi, rda, prox_sgd, proxquant  # noqa: F401
