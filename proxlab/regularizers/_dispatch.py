@@ -164,3 +164,51 @@ def _group_pass(z, d, idx, ptr, gw, scale, out):
         tau[g] = scale * gw[g]
     _, _, n_zero = group_l2_metric_prox_kernel(z, d, idx, ptr, tau, out)
     return n_zero
+
+
+@njit(cache=True, error_model="numpy")
+def separable_kind(kind):
+    """True when the regularizer acts coordinate by coordinate (:func:`prox_scalar` applies)."""
+    return kind <= QUANT
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def prox_scalar(kind, p0, p1, w, z, t):
+    """``argmin_x r(x) + (x - z)^2 / (2 t)`` for a separable kind with parameters
+    ``(p0, p1)`` (``params[0]``, ``params[1]`` of :func:`numba_spec`) and the
+    coordinate weight ``w`` (weighted l1; 1 otherwise).
+
+    The same formulas as :func:`prox_metric_dispatch` with ``t = step / d_i``,
+    for update kernels that fuse the prox into their single pass. Scalars only:
+    passing arrays into a non-inlined Numba call costs reference counting, ~40 ns
+    a call (measured), ten times the rest of an Adam step.
+    """
+    if kind == NONE:
+        return z
+    if kind == L1:
+        thr = t * p0 * w
+        return z - min(max(z, -thr), thr)
+    if kind == L2SQ:
+        return z / (1.0 + 2.0 * p0 * t)
+    if kind == ELASTIC:
+        thr = t * p0
+        return (z - min(max(z, -thr), thr)) / (1.0 + 2.0 * t * p1)
+    if kind == L0:
+        thr = l0_threshold(p0 * t) if p0 > 0.0 else 0.0
+        return z if abs(z) > thr else 0.0
+    if kind == LHALF:
+        mu = p0 * t
+        return half_scalar(z, mu, half_threshold_level(mu))
+    if kind == L23:
+        mu = p0 * t
+        return two_thirds_scalar(z, mu, two_thirds_threshold_level(mu))
+    if kind == LQ:
+        mu = p0 * t
+        return lq_scalar(z, mu, p1, lq_threshold_level(mu, p1))
+    if kind == MCP:
+        return mcp_scalar(z, t, p0, p1)
+    if kind == SCAD:
+        return scad_scalar(z, t, p0, p1)
+    code = int(p1)
+    mu = p0 * t
+    return quant_scalar(z, mu, code, quant_level(mu, code))

@@ -28,7 +28,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ..regularizers._dispatch import prox_metric_dispatch
+from ..regularizers._dispatch import prox_metric_dispatch, prox_scalar, separable_kind
 from ._base import Algorithm, Subproblem, check_beta, check_eps, check_lr, register
 
 
@@ -40,6 +40,10 @@ def proxadam_kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work):
     m = S[0]
     v = S[1]
     d = work[0]
+    fused = separable_kind(kind)  # one pass: moments, centre and prox per coordinate
+    p0 = rp[0] if rp.shape[0] > 0 else 0.0
+    p1 = rp[1] if rp.shape[0] > 1 else 0.0
+    weighted = fused and gw.shape[0] > 0  # weighted l1
     for i in range(x.shape[0]):
         gi = g[i]
         mi = beta1 * m[i] + (1.0 - beta1) * gi
@@ -47,9 +51,14 @@ def proxadam_kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work):
         m[i] = mi
         v[i] = vi
         di = math.sqrt(vi / bc2) + eps
-        d[i] = di
-        x[i] = x[i] - lr * (mi / bc1) / di
-    prox_metric_dispatch(kind, rp, idx, ptr, gw, x, lr, d, x, work[1])
+        c = x[i] - lr * (mi / bc1) / di
+        if fused:
+            x[i] = prox_scalar(kind, p0, p1, gw[i] if weighted else 1.0, c, lr / di)
+        else:
+            d[i] = di
+            x[i] = c
+    if not fused:
+        prox_metric_dispatch(kind, rp, idx, ptr, gw, x, lr, d, x, work[1])
 
 
 @register
