@@ -23,7 +23,7 @@ setup(
     ],
     extras_require={
         "torch": ["torch>=2.1"],
-        "test": ["pytest>=7", "hypothesis>=6.80"],
+        "test": ["pytest>=7", "hypothesis>=6.80", "torch>=2.1", "madgrad>=1.1"],
     },
     entry_points={"console_scripts": ["proxlab=proxlab.cli:main"]},
     license="BSD-3-Clause",

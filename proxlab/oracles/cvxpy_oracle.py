@@ -18,7 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 #: Clarabel tolerances used by every oracle solve.
-TOL = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "max_iter": 500}
+TOL = {"tol_gap_abs": 1e-12, "tol_gap_rel": 1e-12, "tol_feas": 1e-12, "max_iter": 500,
+       # the default infeasibility tolerances let Clarabel declare ~1% of |z| ~ 1e6
+       # cases "primal infeasible" at its first iterations (measured)
+       "tol_infeas_abs": 1e-14, "tol_infeas_rel": 1e-14}
 
 
 @dataclass
