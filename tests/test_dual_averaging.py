@@ -11,7 +11,7 @@ Two kinds of checks (the generic matrix of tests/test_algorithms.py runs too):
   argmin of the subproblem the paper says it solves, the subproblem also
   written literally (not through proxlab's reformulation). Where the printed
   form is wrong the test asserts that it fails and that proxlab passes
-  (docs/errata_drafts/dual_averaging_proxgen.md).
+  (docs/errata/mrda_proxgen.md).
 
 Tolerances
 ----------

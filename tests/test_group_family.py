@@ -7,7 +7,7 @@ Adagrad with lam21 = 0 is FTRL). Reductions are checked against torch.optim
 McMahan's FTRL); printed formulas are written literally and compared with
 CVXPY on the problem the paper says they solve. Where a printed form is wrong
 the test asserts that it fails and that proxlab passes
-(docs/errata_drafts/group_lasso.md).
+(docs/errata/group_lasso.md).
 
 Tolerances
 ----------
@@ -388,7 +388,7 @@ def test_practical_form_zero_decisions_are_exact_and_nonzero_groups_are_not(rng)
     """GA-A1 with per-coordinate Adam denominators: at every step the practical
     form's zero groups are exactly those of the A_t = I minimizer, and its
     non-zero groups are an approximation (objective above the minimum, error
-    far above rounding on some step). Measured numbers: docs/errata_drafts/group_lasso.md."""
+    far above rounding on some step). Measured numbers: docs/errata/group_lasso.md."""
     alg = GroupAdam(lr=0.1, lam1=0.02, lam21=0.4, lam2=0.01, n=N, groups=3)
     worst_rel = 0.0
     zeros = nonzeros = 0

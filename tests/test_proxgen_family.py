@@ -7,7 +7,7 @@ printed formulas are written literally as numpy functions and compared with
 CVXPY (convex) or the global 1-D oracle (nonconvex) on the subproblem the
 paper says they solve, the subproblem written literally from Algorithm 1
 line 8 / eq (5). Where a printed form is wrong the test asserts that it fails
-and that proxlab passes (docs/errata_drafts/dual_averaging_proxgen.md).
+and that proxlab passes (docs/errata/mrda_proxgen.md).
 
 Tolerances
 ----------

@@ -33,7 +33,7 @@ with ``Psi_t`` of eq (5): ``lam1 ||x||_1 + lam21 sum_g sqrt(d_g) ||A_t^{1/2} x_g
   a weighted l1 plus a plain group norm under the identity metric, whose
   prox is block soft-thresholding after soft-thresholding). The paper prints
   ``tilde s = A_t^{-1} s`` (eq (10)) and ``sqrt(d lam21)`` (eq (8)); both are
-  errata (docs/errata_drafts/group_lasso.md; the oracle decides:
+  errata (docs/errata/group_lasso.md; the oracle decides:
   ``tests/test_group_family.py -k theorem1``).
 * ``form="practical"`` (default) — GA Algorithm 1 line 10 / Algorithm 2 line 13 /
   Algorithm 3 line 11 as printed: ``s_t`` in place of ``tilde s_t``. It is the
@@ -681,7 +681,7 @@ class GroupAMSGrad(_AdamType):
     bias-corrected afterwards), so that with every lambda 0 it is
     ``torch.optim.Adam(lr, betas, eps, amsgrad=True)``.
 
-    Readings not implemented (docs/errata_drafts/group_lasso.md, A-entries): GA
+    Readings not implemented (docs/errata/group_lasso.md, A-entries): GA
     Table 1 prints ``V_t = max(V_{t-1}, beta2 V_{t-1} + (1 - beta2) g_t^2)`` (the
     max fed back into the EMA); tfplus takes the max of the bias-corrected
     ``vhat / (1 - beta2^t)``. Note ``vmax_t / (1 - beta2^t)`` can decrease

@@ -160,7 +160,7 @@ class SqrtTProxSGD(_FOBOS):
         steps by ``1/sqrt(t)`` and (24) writes ``alpha_t``. For ``gamma != 1``
         this class follows (25) with ``sqrt(t)`` replaced by
         ``gamma sqrt(t) = 1/alpha_t`` (the prox-SGD subproblem with ``t Psi``);
-        see docs/errata_drafts/dual_averaging_proxgen.md.
+        see docs/errata/mrda_proxgen.md.
     """
 
     name = "sqrt_t_prox_sgd"

@@ -21,7 +21,7 @@ The anchor ``a`` is the only difference between the two methods:
   fixed to ``beta_t = gamma sqrt(t)``.
 
 With ``Psi = lam ||.||_1`` the prox is soft-thresholding of the centre with
-threshold ``s_t lam`` (eq (22)). Note (docs/errata_drafts/dual_averaging_proxgen.md):
+threshold ``s_t lam`` (eq (22)). Note (docs/errata/mrda_proxgen.md):
 eq (12) prints the centre as ``w_0 + (t / beta_t) gbar_t``; the minimizer of
 (11) has ``w_0 - (t / beta_t) gbar_t`` as in (13), which is what is used here.
 Algorithm 2 lists ``h(w) = ||w||_2^2`` but its update (29) carries
