@@ -371,7 +371,7 @@ class _GroupFamily(Algorithm):
     def _denominator(self, state, grad, t):
         """``(m_t, D_t, rows)``: the first moment, the denominator and the new
         variant rows of ``S`` (float64), state untouched."""
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define its denominator (abstract base)")
 
     def _quantities(self, state, grad):
         """``(z_t, D_t, Sigma_t, rows)`` in float64 (state untouched)."""

@@ -86,7 +86,7 @@ class _DualAveraging(Algorithm):
         return t / (gamma * t ** power)
 
     def _anchor(self, state):
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__} must define its anchor (abstract base)")
 
     def _gbar(self, state, grad):
         t = state.t + 1
