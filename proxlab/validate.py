@@ -217,6 +217,36 @@ def validate_regularizer(reg, rng, n_cases):
     )
 
 
+def _validate_registry(registry, kind, names, seed, progress, check, n):
+    """Run ``check(instance, rng, n)`` on every example of every registered
+    class of ``registry`` (or only ``names``), one seeded generator per class."""
+    all_names = registry.names()
+    if names:
+        unknown = [name for name in names if name not in all_names]
+        if unknown:
+            raise ValueError(f"unknown {kind}(s) {unknown}; registered: {', '.join(all_names)}")
+    todo = []
+    for cls in registry.classes():
+        if names and cls.name not in names:
+            continue
+        rng = np.random.default_rng([seed, all_names.index(cls.name)])
+        todo.extend((obj, rng) for obj in cls.examples(rng))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc=f"validate {kind}", unit="instance", leave=False)
+    rows = []
+    for obj, rng in todo:
+        rows.append(check(obj, rng, n))
+        if bar is not None:
+            bar.set_postfix_str(obj.name)
+            bar.update()
+    if bar is not None:
+        bar.close()
+    return rows
+
+
 def validate_prox(names=None, n_cases=200, seed=0, progress=True):
     """Run the validation for every registered regularizer (or ``names``).
 
@@ -225,32 +255,7 @@ def validate_prox(names=None, n_cases=200, seed=0, progress=True):
     """
     from . import regularizers
 
-    all_names = regularizers.names()
-    if names:
-        unknown = [n for n in names if n not in all_names]
-        if unknown:
-            raise ValueError(f"unknown regularizer(s) {unknown}; registered: {', '.join(all_names)}")
-    todo = []
-    for cls in regularizers.classes():
-        if names and cls.name not in names:
-            continue
-        rng = np.random.default_rng([seed, all_names.index(cls.name)])
-        for reg in cls.examples(rng):
-            todo.append((reg, rng))
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc="validate prox", unit="instance", leave=False)
-    rows = []
-    for reg, rng in todo:
-        rows.append(validate_regularizer(reg, rng, n_cases))
-        if bar is not None:
-            bar.set_postfix_str(reg.name)
-            bar.update()
-    if bar is not None:
-        bar.close()
-    return rows
+    return _validate_registry(regularizers, "regularizer", names, seed, progress, validate_regularizer, n_cases)
 
 
 def summarize(rows):
@@ -346,29 +351,4 @@ def validate_updates(names=None, n_states=50, seed=0, progress=True):
     """``proxlab validate updates``: every registered algorithm's examples."""
     from . import solvers
 
-    all_names = solvers.names()
-    if names:
-        unknown = [n for n in names if n not in all_names]
-        if unknown:
-            raise ValueError(f"unknown algorithm(s) {unknown}; registered: {', '.join(all_names)}")
-    todo = []
-    for cls in solvers.classes():
-        if names and cls.name not in names:
-            continue
-        rng = np.random.default_rng([seed, all_names.index(cls.name)])
-        for alg in cls.examples(rng):
-            todo.append((alg, rng))
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(todo), desc="validate updates", unit="instance", leave=False)
-    rows = []
-    for alg, rng in todo:
-        rows.append(validate_algorithm(alg, rng, n_states))
-        if bar is not None:
-            bar.set_postfix_str(alg.name)
-            bar.update()
-    if bar is not None:
-        bar.close()
-    return rows
+    return _validate_registry(solvers, "algorithm", names, seed, progress, validate_algorithm, n_states)
