@@ -26,6 +26,17 @@ place), ``g`` the gradient at ``x``, ``S`` the (k, n) per-coordinate state,
 ``(kind, rp, idx, ptr, gw)`` the regularizer spec of
 :func:`proxlab.regularizers._dispatch.numba_spec` and ``work`` a (2, n)
 float64 scratch (row 0 usually holds the metric, row 1 goes to the prox).
+
+**Specialized kernels.** A loop whose body branches on a runtime ``kind``
+(eleven separable regularizers, six Group variants) does not vectorize: the
+fused ProxAdam-l1 step ran at 2.2x the memory-bandwidth bound that way. An
+algorithm may therefore give ``_kernel_factory(key)``, which returns the same
+kernel with ``key`` frozen as a closure constant (Numba folds the branches;
+the step then runs at ~1.0x the bound, BENCHMARKS.md), and ``_kernel_key``,
+which names the key of an instance (``None``: use the generic ``_kernel``).
+The factory's ``key = -1`` build *is* the generic kernel, so both come from one
+source. Specializations are built on first use and cached on disk by Numba
+(the closure constant is part of Numba's cache key).
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .._validation import as_float_array, check_scalar
 
@@ -163,6 +175,36 @@ def resolve_regularizer(regularizer, n=None):
     raise TypeError(f"regularizer must be a Regularizer, a name or (name, params), got {regularizer!r}")
 
 
+@njit(cache=True, fastmath={"reassoc"})
+def first_nonfinite(g):
+    """Index of the first NaN/Inf of ``g``, or -1: one vectorized read of ``g``,
+    no temporary (``np.isfinite(g).all()`` also writes an n-byte mask).
+
+    ``sum(g * 0)`` is 0 for finite ``g`` and NaN as soon as one entry is NaN or
+    Inf; ``reassoc`` lets the sum vectorize and keeps NaN semantics (folding
+    ``g * 0`` to 0 would need ``nnan``, which is not given)."""
+    acc = 0.0
+    for i in range(g.shape[0]):
+        acc += g[i] * 0.0
+    if acc == 0.0:
+        return -1
+    for i in range(g.shape[0]):
+        if not np.isfinite(g[i]):
+            return i
+    return -1
+
+
+_SPECIALIZED: dict = {}
+
+
+def specialized_kernel(factory, key):
+    """``factory(key)``, built once per process (Numba caches the compiled code on disk)."""
+    k = (factory, key)
+    if k not in _SPECIALIZED:
+        _SPECIALIZED[k] = factory(key)
+    return _SPECIALIZED[k]
+
+
 class Algorithm:
     """Base class of the update rules. Subclasses set the class attributes,
     ``_check_hyper`` and implement ``_kernel`` (a module-level Numba function
@@ -210,6 +252,37 @@ class Algorithm:
         raise TypeError(f"{self.name} has no Python path")
 
     _kernel = None
+    #: optional ``factory(key) -> kernel`` (see the module docstring)
+    _kernel_factory = None
+
+    def _kernel_key(self, spec):
+        """Specialization key for the regularizer spec (default: the separable
+        regularizer kind; ``None`` for grouped kinds, which keep the generic kernel)."""
+        from ..regularizers._dispatch import QUANT
+
+        kind = spec[0]
+        return int(kind) if kind <= QUANT else None
+
+    def kernel(self):
+        """The Numba kernel :meth:`step` and :func:`~proxlab.solvers.run.run` call
+        for this instance, or ``None`` when the step takes the Python path."""
+        spec = self._spec()
+        if spec is None or self._kernel is None:
+            return None
+        owner = next(c for c in type(self).__mro__ if "_kernel" in c.__dict__)
+        factory = owner.__dict__.get("_kernel_factory")  # only with the _kernel it was made for
+        key = self._kernel_key(spec) if factory is not None else None
+        if key is None:
+            return type(self)._kernel
+        return specialized_kernel(factory.__func__ if isinstance(factory, staticmethod) else factory, key)
+
+    def _workspace(self, n):
+        """A (2, n) float64 scratch kept between steps (grouped kinds write it;
+        allocating and faulting in 2n doubles every step cost more than the step)."""
+        w = getattr(self, "_work", None)
+        if w is None or w.shape[1] != n:
+            w = self._work = np.empty((2, n), dtype=np.float64)
+        return w
 
     # ------------------------------------------------------------- public
     def init(self, x0):
@@ -232,14 +305,13 @@ class Algorithm:
         grad = self._check_grad(state, grad)
         if grad is None:
             return state["x"]
-        spec = self._spec()
-        if spec is None or self._kernel is None:
+        kernel = self.kernel()
+        if kernel is None:
             sub = self.subproblem(state, grad)
             self._advance(state, grad, sub.solve())
         else:
             x = state["x"]
-            work = np.empty((2, x.shape[0]), dtype=np.float64)
-            type(self)._kernel(state.t + 1, x, grad, state["S"], state["sc"], self.h, *spec, work)
+            kernel(state.t + 1, x, grad, state["S"], state["sc"], self.h, *self._spec(), self._workspace(x.shape[0]))
         state["t"] = state.t + 1
         return state["x"]
 
@@ -302,11 +374,11 @@ class Algorithm:
         if g.dtype.kind not in "biuf":
             raise TypeError(f"grad must be real, got dtype {g.dtype}")
         g = np.ascontiguousarray(g, dtype=x.dtype)
-        if not np.isfinite(g).all():
+        i = first_nonfinite(g)
+        if i >= 0:
             if self.nan_policy == "skip":
                 self.skipped += 1
                 return None
-            i = int(np.flatnonzero(~np.isfinite(g))[0])
             raise ValueError(f"grad contains a non-finite value at index {i} ({g[i]!r}) at step "
                              f"t = {state.t + 1}; the state was not changed (nan_policy='raise')")
         return g

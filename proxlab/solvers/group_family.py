@@ -125,96 +125,159 @@ _EMPTY_F = np.zeros(0, dtype=np.float64)
 
 
 # ------------------------------------------------------------------ kernel
-@njit(cache=True, error_model="numpy")
-def group_family_kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work):
-    """One step of any Group optimizer (GA Algorithm 1, fused).
+#: groups per block of the fused grouped pass (s and den of a block stay in cache)
+BLOCK = 256
 
-    ``h = (variant, lr, b1, b2, eps, q1_printed, power)`` (``b1`` is the momentum
-    of Group Momentum), ``kind`` = 1 for the exact form (Theorem 1 corrected),
-    0 for the practical form (line 10), ``rp = (lam1, lam21, lam2)``, ``(idx,
-    ptr, gw)`` the CSR layout (empty: no group term). Rows of ``S``: ``z``,
-    ``sigma`` (``Sigma_{t-1}``), then per variant ``m`` / ``V`` (Adagrad),
-    ``v``, ``vmax`` (AMSGrad) or ``curv`` (AdaHessian, the curvature of this
-    step, written by ``step`` before the call).
 
-    Pass 1 (coordinates): moments, ``D_t``, ``Q_t/alpha = Sigma_t - Sigma_{t-1}``,
-    ``z_t``, ``s_t = -soft(z_t, lam1)``, ``den = D_t + 2 lam2``, ``x = s / den``.
-    Pass 2 (groups): ``x_g *= max(0, 1 - lam21 w_g / ||s_g||)`` (practical) or
-    ``/ ||s_g / sqrt(den_g / 2)||`` (exact).
-    """
-    variant = int(h[0])
-    lr, b1, b2, eps, printed, power = h[1], h[2], h[3], h[4], h[5], h[6]
-    lam1, lam21, lam2 = rp[0], rp[1], rp[2]
-    bc1 = 1.0 - b1 ** t
-    bc2 = 1.0 - b2 ** t
-    shift = eps / lr if (printed != 0.0 and variant >= ADAM) else 0.0
-    n = x.shape[0]
-    z = S[0]
-    sig = S[1]
-    den = work[0]
-    srow = work[1]
-    for i in range(n):
-        gi = np.float64(g[i])
-        if variant == SGD:
-            m = gi
-            D = t ** power / lr
-        elif variant == MOMENTUM:
-            m = b1 * S[2, i] + gi
-            S[2, i] = m
-            D = 1.0 / lr
-        elif variant == ADAGRAD:
-            V = S[2, i] + gi * gi
-            if t == 1:
-                V += eps  # Algorithm 3 line 5
-            S[2, i] = V
-            m = gi
-            D = math.sqrt(V) / lr
+@njit(inline="always", error_model="numpy")
+def _coordinate(variant, i, gi, t, x, z, sig, r2, r3, r4, lr, b1, b2, eps, power, bc1, bc2, shift, lam1, lam2):
+    """Lines 3-9 of GA Algorithm 1 at coordinate ``i``: moments, ``Sigma_t``,
+    ``z_t`` (written to the state rows ``z``, ``sig``, ``r2..r4``); returns
+    ``(s_i, den_i)`` with ``s = -soft(z_t, lam1)`` and ``den = D_t + 2 lam2``."""
+    if variant == SGD:
+        m = gi
+        D = t ** power / lr
+    elif variant == MOMENTUM:
+        m = b1 * r2[i] + gi
+        r2[i] = m
+        D = 1.0 / lr
+    elif variant == ADAGRAD:
+        V = r2[i] + gi * gi
+        if t == 1:
+            V += eps  # Algorithm 3 line 5
+        r2[i] = V
+        m = gi
+        D = math.sqrt(V) / lr
+    else:
+        mh = b1 * r2[i] + (1.0 - b1) * gi
+        c = np.float64(r4[i]) if variant == ADAHESSIAN else gi
+        vh = b2 * r3[i] + (1.0 - b2) * c * c
+        r2[i] = mh
+        r3[i] = vh
+        m = mh / bc1
+        if variant == AMSGRAD:
+            vm = max(np.float64(r4[i]), np.float64(r3[i]))
+            r4[i] = vm
+            D = (math.sqrt(vm / bc2) + eps) / lr
         else:
-            mh = b1 * S[2, i] + (1.0 - b1) * gi
-            c = np.float64(S[4, i]) if variant == ADAHESSIAN else gi
-            vh = b2 * S[3, i] + (1.0 - b2) * c * c
-            S[2, i] = mh
-            S[3, i] = vh
-            m = mh / bc1
-            if variant == AMSGRAD:
-                vm = max(np.float64(S[4, i]), np.float64(S[3, i]))
-                S[4, i] = vm
-                D = (math.sqrt(vm / bc2) + eps) / lr
-            else:
-                D = (math.sqrt(vh / bc2) + eps) / lr
-        target = D - shift  # Sigma_t (= D_t unless q1 = "printed")
-        q = target - sig[i]
-        sig[i] = target
-        zi = z[i] + m - q * x[i]
-        z[i] = zi
-        si = min(max(zi, -lam1), lam1) - zi  # -soft(z, lam1), +0.0 in the dead zone
-        dn = D + 2.0 * lam2
-        den[i] = dn
-        srow[i] = si
-        x[i] = si / dn
-    if lam21 > 0.0:
+            D = (math.sqrt(vh / bc2) + eps) / lr
+    target = D - shift  # Sigma_t (= D_t unless q1 = "printed")
+    q = target - sig[i]
+    sig[i] = target
+    zi = z[i] + m - q * x[i]
+    z[i] = zi
+    return min(max(zi, -lam1), lam1) - zi, D + 2.0 * lam2  # -soft(z, lam1): +0.0 in the dead zone
+
+
+@njit(inline="always", error_model="numpy")
+def _group_factor(sb, db, a, b, thr, exact):
+    """``max(0, 1 - thr / ||s_g||)`` (practical) or with ``||s_g / sqrt(den_g / 2)||`` (exact)."""
+    s2 = 0.0
+    for k in range(a, b):
+        r = sb[k] / math.sqrt(0.5 * db[k]) if exact else sb[k]
+        s2 += r * r
+    nrm = math.sqrt(s2)
+    return 1.0 - thr / nrm if nrm > thr else 0.0
+
+
+def _make_group_family_kernel(VARIANT):
+    """The Group-family kernel with the variant frozen (``VARIANT >= 0``) or read
+    from ``h[0]`` (``VARIANT = -1``, :func:`group_family_kernel`)."""
+
+    @njit(cache=True, error_model="numpy")
+    def kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work):
+        """One step of any Group optimizer (GA Algorithm 1, fused).
+
+        ``h = (variant, lr, b1, b2, eps, q1_printed, power)`` (``b1`` is the momentum
+        of Group Momentum), ``kind`` = 1 for the exact form (Theorem 1 corrected),
+        0 for the practical form (line 10), ``rp = (lam1, lam21, lam2)``, ``(idx,
+        ptr, gw)`` the CSR layout (empty: no group term; an empty ``idx`` with a
+        non-empty ``ptr`` means consecutive groups, ``idx = 0..n-1``). Rows of
+        ``S``: ``z``, ``sigma`` (``Sigma_{t-1}``), then per variant ``m`` / ``V``
+        (Adagrad), ``v``, ``vmax`` (AMSGrad) or ``curv`` (AdaHessian, the
+        curvature of this step, written by ``step`` before the call).
+
+        Per coordinate: moments, ``D_t``, ``Q_t/alpha = Sigma_t - Sigma_{t-1}``,
+        ``z_t``, ``s_t = -soft(z_t, lam1)``, ``den = D_t + 2 lam2``; per group:
+        ``x_g = max(0, 1 - lam21 w_g / ||s_g||) s_g / den_g`` (practical) or with
+        ``||s_g / sqrt(den_g / 2)||`` (exact). Consecutive groups run in blocks of
+        :data:`BLOCK` groups: one vectorized coordinate loop per block writes
+        ``s`` and ``den`` to a cache-resident buffer, the group factors follow,
+        then ``x`` is written — each state array is read and written once.
+        Other layouts: a coordinate pass writing ``s`` and ``den`` to ``work``,
+        then a group pass.
+        """
+        variant = int(h[0]) if VARIANT < 0 else VARIANT
+        lr, b1, b2, eps, printed, power = h[1], h[2], h[3], h[4], h[5], h[6]
+        lam1, lam21, lam2 = rp[0], rp[1], rp[2]
+        bc1 = 1.0 - b1 ** t
+        bc2 = 1.0 - b2 ** t
+        shift = eps / lr if (printed != 0.0 and variant >= ADAM) else 0.0
+        n = x.shape[0]
         exact = kind == 1
         G = ptr.shape[0] - 1
-        for gg in range(G):
-            a = ptr[gg]
-            b = ptr[gg + 1]
-            s2 = 0.0
-            for k in range(a, b):
-                i = idx[k]
-                si = srow[i]
-                if exact:
-                    si = si / math.sqrt(0.5 * den[i])
-                s2 += si * si
-            thr = lam21 * gw[gg]
-            nrm = math.sqrt(s2)
-            if nrm <= thr:
+        z = S[0]
+        sig = S[1]
+        r2 = S[2] if S.shape[0] > 2 else S[0]  # rows a variant lacks are never touched
+        r3 = S[3] if S.shape[0] > 3 else S[0]
+        r4 = S[4] if S.shape[0] > 4 else S[0]
+        if lam21 > 0.0 and G > 0 and ptr[G] == n and idx.shape[0] == 0:
+            size = 0
+            for g0 in range(0, G, BLOCK):
+                size = max(size, ptr[min(g0 + BLOCK, G)] - ptr[g0])
+            sb = np.empty(size)
+            db = np.empty(size)
+            for g0 in range(0, G, BLOCK):
+                g1 = min(g0 + BLOCK, G)
+                a0 = ptr[g0]
+                a1 = ptr[g1]
+                xs, gs, zs, ss = x[a0:a1], g[a0:a1], z[a0:a1], sig[a0:a1]
+                q2, q3, q4 = r2[a0:a1], r3[a0:a1], r4[a0:a1]
+                for k in range(a1 - a0):
+                    si, dn = _coordinate(variant, k, np.float64(gs[k]), t, xs, zs, ss, q2, q3, q4, lr, b1, b2,
+                                         eps, power, bc1, bc2, shift, lam1, lam2)
+                    sb[k] = si
+                    db[k] = dn
+                for gg in range(g0, g1):
+                    a = ptr[gg] - a0
+                    b = ptr[gg + 1] - a0
+                    f = _group_factor(sb, db, a, b, lam21 * gw[gg], exact)
+                    for k in range(a, b):
+                        sb[k] *= f
+                for k in range(a1 - a0):
+                    xs[k] = sb[k] / db[k]
+            return
+        den = work[0]
+        srow = work[1]
+        for i in range(n):
+            si, dn = _coordinate(variant, i, np.float64(g[i]), t, x, z, sig, r2, r3, r4, lr, b1, b2, eps, power,
+                                 bc1, bc2, shift, lam1, lam2)
+            den[i] = dn
+            srow[i] = si
+            x[i] = si / dn
+        if lam21 > 0.0:
+            contiguous = idx.shape[0] == 0
+            for gg in range(G):
+                a = ptr[gg]
+                b = ptr[gg + 1]
+                s2 = 0.0
                 for k in range(a, b):
-                    x[idx[k]] = 0.0
-            else:
-                f = 1.0 - thr / nrm
+                    i = k if contiguous else idx[k]
+                    si = srow[i]
+                    if exact:
+                        si = si / math.sqrt(0.5 * den[i])
+                    s2 += si * si
+                thr = lam21 * gw[gg]
+                nrm = math.sqrt(s2)
+                f = 1.0 - thr / nrm if nrm > thr else 0.0
                 for k in range(a, b):
-                    i = idx[k]
-                    x[i] = f * srow[i] / den[i]
+                    i = k if contiguous else idx[k]
+                    x[i] = (f * srow[i]) / den[i]
+
+    return kernel
+
+
+group_family_kernel = _make_group_family_kernel(-1)
 
 
 # -------------------------------------------------------- closed forms (numpy)
@@ -291,6 +354,7 @@ class _GroupFamily(Algorithm):
     family = "Group (GA)"
     variant = SGD
     _kernel = group_family_kernel
+    _kernel_factory = staticmethod(_make_group_family_kernel)
     _has_q1 = False
     fields = ("z", "sigma")
 
@@ -363,9 +427,14 @@ class _GroupFamily(Algorithm):
             hp = self.hyper
             G = self.groups
             idx, ptr, gw = (G.idx, G.ptr, G.weights) if G is not None else (_EMPTY_I, _EMPTY_I, _EMPTY_F)
+            if G is not None and G.contiguous:
+                idx = _EMPTY_I  # the kernel's marker for consecutive groups
             self._spec_cache = (1 if self.form == "exact" else 0,
                                 np.array([hp["lam1"], hp["lam21"], hp["lam2"]], dtype=np.float64), idx, ptr, gw)
         return self._spec_cache
+
+    def _kernel_key(self, spec):
+        return int(self.variant)  # the variant's branch is frozen; the form stays a runtime flag
 
     # --------------------------------------------------- moments (python)
     def _denominator(self, state, grad, t):
@@ -437,8 +506,7 @@ class _GroupFamily(Algorithm):
         if grad is None or not self._stage_curvature(state, curvature, write=True):
             return state["x"]
         x = state["x"]
-        work = np.empty((2, x.shape[0]), dtype=np.float64)
-        type(self)._kernel(state.t + 1, x, grad, state["S"], state["sc"], self.h, *self._spec(), work)
+        self.kernel()(state.t + 1, x, grad, state["S"], state["sc"], self.h, *self._spec(), self._workspace(x.shape[0]))
         state["t"] = state.t + 1
         return x
 

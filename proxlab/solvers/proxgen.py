@@ -28,37 +28,51 @@ import math
 import numpy as np
 from numba import njit
 
-from ..regularizers._dispatch import prox_metric_dispatch, prox_scalar, separable_kind
+from ..regularizers._dispatch import QUANT, prox_metric_dispatch, prox_scalar
 from ._base import Algorithm, Subproblem, check_beta, check_eps, check_lr, register
 
 
-@njit(cache=True, error_model="numpy")
-def proxadam_kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work):
-    lr, beta1, beta2, eps, bias_correction = h[0], h[1], h[2], h[3], h[4]
-    bc1 = 1.0 - beta1 ** t if bias_correction != 0.0 else 1.0
-    bc2 = 1.0 - beta2 ** t if bias_correction != 0.0 else 1.0
-    m = S[0]
-    v = S[1]
-    d = work[0]
-    fused = separable_kind(kind)  # one pass: moments, centre and prox per coordinate
-    p0 = rp[0] if rp.shape[0] > 0 else 0.0
-    p1 = rp[1] if rp.shape[0] > 1 else 0.0
-    weighted = fused and gw.shape[0] > 0  # weighted l1
-    for i in range(x.shape[0]):
-        gi = g[i]
-        mi = beta1 * m[i] + (1.0 - beta1) * gi
-        vi = beta2 * v[i] + (1.0 - beta2) * gi * gi
-        m[i] = mi
-        v[i] = vi
-        di = math.sqrt(vi / bc2) + eps
-        c = x[i] - lr * (mi / bc1) / di
-        if fused:
-            x[i] = prox_scalar(kind, p0, p1, gw[i] if weighted else 1.0, c, lr / di)
-        else:
-            d[i] = di
-            x[i] = c
-    if not fused:
-        prox_metric_dispatch(kind, rp, idx, ptr, gw, x, lr, d, x, work[1])
+def _make_proxadam_kernel(KIND):
+    """The ProxAdam kernel with the regularizer kind frozen (``KIND >= 0``, a
+    separable kind: one vectorized pass) or read at run time (``KIND = -1``,
+    :func:`proxadam_kernel`)."""
+
+    @njit(cache=True, error_model="numpy")
+    def kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work):
+        """One ProxAdam step: moments, centre and, for a separable regularizer,
+        the prox per coordinate in the same pass; grouped regularizers get the
+        metric prox of :func:`prox_metric_dispatch` after the pass."""
+        kk = kind if KIND < 0 else KIND
+        lr, beta1, beta2, eps, bias_correction = h[0], h[1], h[2], h[3], h[4]
+        bc1 = 1.0 - beta1 ** t if bias_correction != 0.0 else 1.0
+        bc2 = 1.0 - beta2 ** t if bias_correction != 0.0 else 1.0
+        m = S[0]
+        v = S[1]
+        d = work[0]
+        fused = kk <= QUANT  # separable: moments, centre and prox per coordinate
+        p0 = rp[0] if rp.shape[0] > 0 else 0.0
+        p1 = rp[1] if rp.shape[0] > 1 else 0.0
+        weighted = fused and gw.shape[0] > 0  # weighted l1
+        for i in range(x.shape[0]):
+            gi = g[i]
+            mi = beta1 * m[i] + (1.0 - beta1) * gi
+            vi = beta2 * v[i] + (1.0 - beta2) * gi * gi
+            m[i] = mi
+            v[i] = vi
+            di = math.sqrt(vi / bc2) + eps
+            c = x[i] - lr * (mi / bc1) / di
+            if fused:
+                x[i] = prox_scalar(kk, p0, p1, gw[i] if weighted else 1.0, c, lr / di)
+            else:
+                d[i] = di
+                x[i] = c
+        if not fused:
+            prox_metric_dispatch(kk, rp, idx, ptr, gw, x, lr, d, x, work[1])
+
+    return kernel
+
+
+proxadam_kernel = _make_proxadam_kernel(-1)
 
 
 @register
@@ -87,6 +101,7 @@ class ProxGen(Algorithm):
     defaults = {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "bias_correction": 1}
     fields = ("m", "v")
     _kernel = proxadam_kernel
+    _kernel_factory = staticmethod(_make_proxadam_kernel)
 
     def _check_hyper(self, hyper):
         hyper["lr"] = check_lr(hyper["lr"])

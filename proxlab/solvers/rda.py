@@ -34,32 +34,51 @@ import numpy as np
 from numba import njit
 
 from .._validation import check_scalar
-from ..regularizers._dispatch import prox_metric_dispatch
+from ..regularizers._dispatch import QUANT, prox_metric_dispatch, prox_scalar
 from ._base import Algorithm, Subproblem, register
 
 
-@njit(cache=True, error_model="numpy")
-def dual_averaging_kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work):
-    """One RDA / modified-RDA step (shared kernel).
+def _make_dual_averaging_kernel(KIND):
+    """The RDA / modified-RDA kernel with the regularizer kind frozen
+    (``KIND >= 0``) or read at run time (``KIND = -1``, :func:`dual_averaging_kernel`)."""
 
-    ``h = (gamma, power)``: ``beta_t = gamma t^power``. ``S[0]`` is ``gbar``;
-    ``S[1]``, when present, is the anchor ``w_0`` (RDA), otherwise the anchor
-    is 0 (modified RDA).
-    """
-    gamma, power = h[0], h[1]
-    s = t / (gamma * t ** power)  # t / beta_t
-    a = (t - 1.0) / t
-    b = 1.0 / t
-    gbar = S[0]
-    anchored = S.shape[0] > 1
-    d = work[0]
-    for i in range(x.shape[0]):
-        gb = a * gbar[i] + b * g[i]
-        gbar[i] = gb
-        w0 = S[1, i] if anchored else 0.0
-        x[i] = w0 - s * gb
-        d[i] = 1.0
-    prox_metric_dispatch(kind, rp, idx, ptr, gw, x, s, d, x, work[1])
+    @njit(cache=True, error_model="numpy")
+    def kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work):
+        """One RDA / modified-RDA step (shared kernel).
+
+        ``h = (gamma, power)``: ``beta_t = gamma t^power``. ``S[0]`` is ``gbar``;
+        ``S[1]``, when present, is the anchor ``w_0`` (RDA), otherwise the anchor
+        is 0 (modified RDA). A separable prox is applied in the same pass.
+        """
+        kk = kind if KIND < 0 else KIND
+        gamma, power = h[0], h[1]
+        s = t / (gamma * t ** power)  # t / beta_t
+        a = (t - 1.0) / t
+        b = 1.0 / t
+        gbar = S[0]
+        anchored = S.shape[0] > 1
+        fused = kk <= QUANT
+        p0 = rp[0] if rp.shape[0] > 0 else 0.0
+        p1 = rp[1] if rp.shape[0] > 1 else 0.0
+        weighted = fused and gw.shape[0] > 0  # weighted l1
+        d = work[0]
+        for i in range(x.shape[0]):
+            gb = a * gbar[i] + b * g[i]
+            gbar[i] = gb
+            w0 = S[1, i] if anchored else 0.0
+            c = w0 - s * gb
+            if fused:
+                x[i] = prox_scalar(kk, p0, p1, gw[i] if weighted else 1.0, c, s)
+            else:
+                x[i] = c
+                d[i] = 1.0
+        if not fused:
+            prox_metric_dispatch(kk, rp, idx, ptr, gw, x, s, d, x, work[1])
+
+    return kernel
+
+
+dual_averaging_kernel = _make_dual_averaging_kernel(-1)
 
 
 def _check_gamma(value):
@@ -73,6 +92,7 @@ def _check_power(value):
 class _DualAveraging(Algorithm):
     family = "dual averaging"
     _kernel = dual_averaging_kernel
+    _kernel_factory = staticmethod(_make_dual_averaging_kernel)
     #: constants appended to the hyperparameters in ``h`` (fixed by the paper)
     _fixed_h = ()
 

@@ -138,12 +138,13 @@ def run(algorithm, problem, T, record=("loss", "nnz"), every=1, state=None, prog
     M = np.zeros(R if "prox_nnz" in record else 0, dtype=np.int64)
     pp_row = state.fields.index(algorithm.prox_point_field) if algorithm.prox_point_field else -1
     spec = algorithm._spec()
-    compiled = (spec is not None and algorithm._kernel is not None and _is_numba(problem.grad)
+    kernel = algorithm.kernel()
+    compiled = (kernel is not None and _is_numba(problem.grad)
                 and (problem.loss is None or _is_numba(problem.loss)))
     t0 = state.t
     if compiled:
         loss_fn = problem.loss if problem.loss is not None else _no_loss
-        done, k = _run_compiled(type(algorithm)._kernel, problem.grad, loss_fn, "loss" in record, t0, T, every,
+        done, k = _run_compiled(kernel, problem.grad, loss_fn, "loss" in record, t0, T, every,
                                 state["x"], state["S"], state["sc"], algorithm.h, *spec, problem.data, pp_row,
                                 X, P, L, N, M)
         state["t"] = t0 + done
