@@ -54,16 +54,23 @@ def _cmd_validate(args):
     cols = ["algorithm" if args.what == "updates" else "regularizer", "oracle", "instances", "cases", "max_abs_error", "max_objective_gap", "ties",
             "oracle_limited", "oracle_inaccurate", "oracle_failures", "failures", "status"]
     print(format_table(summary, cols))
-    n_fail = sum(s["status"] != "PASS" for s in summary)
-    print(f"\n{len(summary) - n_fail} of {len(summary)} {'algorithms' if args.what == 'updates' else 'regularizers'} PASS "
+    n_fail = sum(s["status"] == "FAIL" for s in summary)
+    n_approx = sum(s["status"] == "APPROX" for s in summary)
+    what = "algorithms" if args.what == "updates" else "regularizers"
+    print(f"\n{len(summary) - n_fail - n_approx} of {len(summary) - n_approx} {what} PASS "
           f"({sum(s['cases'] for s in summary)} cases). max_objective_gap is relative: "
           f"(F(ours) - F(oracle)) / (1 + |F(oracle)|); negative means ours is lower. "
           f"oracle_limited counts cases where CVXPY's x is less accurate than 1e-6 and agreement "
           f"rests on the strong-convexity bound; oracle_inaccurate counts "
           f"Clarabel solves that stopped at its reduced tolerances (see docs/validation.md).")
+    if n_approx:
+        print(f"{n_approx} APPROX rows: GA's practical form (line 10, the default of the Group optimizers) "
+              f"with per-coordinate denominators approximates the argmin of its subproblem by design; "
+              f"its zero pattern must equal the argmin's (else FAIL), and max_abs_error / max_objective_gap "
+              f"measure the approximation against the exact metric prox.")
     if n_fail:
         for r in rows:
-            if r.status != "PASS":
+            if r.status == "FAIL":
                 print(f"FAIL {r.instance}: {r.failures} failures, {r.oracle_failures} oracle failures, "
                       f"kinds {r.failed_kinds}", file=sys.stderr)
     if args.json:

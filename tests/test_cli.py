@@ -86,3 +86,39 @@ def test_validate_prox_full_catalogue_exits_zero():
                          capture_output=True, text=True, timeout=1200)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "FAIL" not in res.stdout
+
+
+def test_validate_updates_full_registry_exits_zero(tmp_path):
+    """The 'done when' of the update-rules issue: every registered algorithm
+    PASSes against the oracle of its own subproblem (50 random states per
+    example instance), and GA's practical form is reported in APPROX rows whose
+    zero decisions all agreed with the exact argmin."""
+    from proxlab import solvers
+
+    out = tmp_path / "u.json"
+    res = subprocess.run([sys.executable, "-m", "proxlab", "validate", "updates", "--no-progress",
+                          "--json", str(out)], capture_output=True, text=True, timeout=1200)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    summary = json.loads(out.read_text())["summary"]
+    status = {s["regularizer"]: s["status"] for s in summary}
+    assert {name: status.get(name) for name in solvers.names()} == {name: "PASS" for name in solvers.names()}
+    approx = {k: v for k, v in status.items() if k not in solvers.names()}
+    assert set(approx) == {f"{n} (practical)" for n in ("group_adagrad", "group_adam", "group_amsgrad",
+                                                         "group_adahessian")}
+    assert set(approx.values()) == {"APPROX"}
+    assert "Solution may be inaccurate" not in res.stderr  # counted in oracle_inaccurate, not printed
+
+
+def test_approximate_row_fails_when_the_zero_pattern_is_wrong(rng):
+    """The APPROX check can fail: a practical Group Adam whose group threshold
+    is halved keeps groups the exact argmin zeroes."""
+    from proxlab.solvers.group_family import GroupAdam
+    from proxlab.validate import validate_approximate
+
+    good = GroupAdam.approximate_examples(rng)[0]
+    assert validate_approximate(good, np.random.default_rng(1), 20).status == "APPROX"
+    bad = GroupAdam(lr=good.hyper["lr"], lam1=good.hyper["lam1"], lam21=good.hyper["lam21"] / 2,
+                    lam2=good.hyper["lam2"], n=good.groups.n, groups=good.groups)
+    bad.subproblem = lambda state, grad: good.subproblem(state, grad)  # checked against the true lam21
+    row = validate_approximate(bad, np.random.default_rng(1), 20)
+    assert row.status == "FAIL" and "zero pattern" in " ".join(row.failed_kinds)

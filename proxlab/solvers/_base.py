@@ -349,6 +349,14 @@ class Algorithm:
         """Instances for the test matrix and ``proxlab validate updates``."""
         raise TypeError(f"{cls.__name__} defines no examples")
 
+    @classmethod
+    def approximate_examples(cls, rng):
+        """Instances whose step, *by design*, only approximates the argmin of its
+        subproblem (GA's practical form with adaptive metrics). ``proxlab validate
+        updates`` reports them in their own rows (status APPROX: the measured gap,
+        and the exact properties that must still hold); none by default."""
+        return []
+
     def __repr__(self):
         hyp = ", ".join(f"{k}={v:g}" for k, v in self.hyper.items())
         return f"{type(self).__name__}({hyp}, regularizer={self.regularizer!r})"

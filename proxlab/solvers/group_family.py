@@ -535,6 +535,18 @@ class _GroupFamily(Algorithm):
 
     # ---------------------------------------------------------- examples
     @classmethod
+    def approximate_examples(cls, rng):
+        """Practical-form instances (GA line 10, the default): with per-coordinate
+        denominators their non-zero groups approximate the ``A_t = I`` argmin,
+        while every zero decision is exact (claim GA-A1)."""
+        if cls.variant in (SGD, MOMENTUM):
+            return []  # D_t is constant: the practical form is exact and is in examples()
+        n, mixed = cls._layouts(rng)
+        kw = {"hessian_diag": quartic_hessian_diag} if cls.variant == ADAHESSIAN else {}
+        return [cls(lr=0.1, lam1=0.05, lam21=0.3, lam2=0.01, n=n, groups=mixed, **kw),
+                cls(lr=0.1, lam21=0.5, n=n, groups=4, **kw)]
+
+    @classmethod
     def _layouts(cls, rng):
         n = 12
         perm = rng.permutation(n)
