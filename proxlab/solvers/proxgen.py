@@ -53,16 +53,20 @@ def _make_proxadam_kernel(KIND):
         p0 = rp[0] if rp.shape[0] > 0 else 0.0
         p1 = rp[1] if rp.shape[0] > 1 else 0.0
         weighted = fused and gw.shape[0] > 0  # weighted l1
+        # one division per coordinate: the step is compute-bound on div/sqrt throughput
+        inv_bc1 = 1.0 / bc1
+        inv_bc2 = 1.0 / bc2
         for i in range(x.shape[0]):
             gi = g[i]
             mi = beta1 * m[i] + (1.0 - beta1) * gi
             vi = beta2 * v[i] + (1.0 - beta2) * gi * gi
             m[i] = mi
             v[i] = vi
-            di = math.sqrt(vi / bc2) + eps
-            c = x[i] - lr * (mi / bc1) / di
+            di = math.sqrt(vi * inv_bc2) + eps
+            ti = lr / di  # the per-coordinate prox step t_i = lr / d_i
+            c = x[i] - ti * (mi * inv_bc1)
             if fused:
-                x[i] = prox_scalar(kk, p0, p1, gw[i] if weighted else 1.0, c, lr / di)
+                x[i] = prox_scalar(kk, p0, p1, gw[i] if weighted else 1.0, c, ti)
             else:
                 d[i] = di
                 x[i] = c

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
+from ._base import first_nonfinite
+
 RECORDABLE = ("x", "prox_point", "loss", "nnz", "prox_nnz")
 
 
@@ -71,9 +73,8 @@ def _run_compiled(kernel, grad_fn, loss_fn, want_loss, t0, T, every, x, S, sc, h
         if record and want_loss:
             L_rec[k] = loss_fn(x, t, data)
         grad_fn(x, t, data, g)
-        for i in range(n):
-            if not np.isfinite(g[i]):
-                return j, k  # stop before the step: the state is left as it was after step t - 1
+        if first_nonfinite(g) >= 0:
+            return j, k  # stop before the step: the state is left as it was after step t - 1
         kernel(t, x, g, S, sc, h, kind, rp, idx, ptr, gw, work)
         if record:
             if X_rec.shape[0] > 0:
