@@ -9,7 +9,7 @@ from importlib import import_module
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"regularizers", "oracles", "groups", "validate", "solvers"}
+_SUBMODULES = {"regularizers", "oracles", "groups", "validate", "solvers", "theory", "simulations", "torch"}
 
 
 def __getattr__(name):

@@ -60,7 +60,11 @@ def _no_loss(x, t, data):
     return np.nan
 
 
-@njit(cache=True)
+# Not cache=True: the loop takes functions (kernel, oracles) as arguments, and Numba's
+# on-disk index re-pickles every entry when it adds one; entries whose functions are not
+# alive in this process (specialized kernels, another script's oracles) fail that with
+# "ReferenceError: underlying object has vanished". Compiling per process costs ~1 s.
+@njit
 def _run_compiled(kernel, grad_fn, loss_fn, want_loss, t0, T, every, x, S, sc, h, kind, rp, idx, ptr, gw,
                   data, pp_row, X_rec, P_rec, L_rec, N_rec, M_rec):
     n = x.shape[0]
