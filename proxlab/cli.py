@@ -5,6 +5,7 @@
     proxlab list [--json]
     proxlab validate {prox,updates} [--cases N] [--seed S] [--only NAME ...] [--json FILE]
     proxlab bench [NAME] [--quick ...]
+    proxlab simulate STUDY [--quick] [--out DIR] [--results DIR] [--scheduler ADDR] [--workers N] [--serial]
 """
 
 from __future__ import annotations
@@ -104,6 +105,21 @@ def _cmd_bench(args):
     return subprocess.call([sys.executable, str(script), *args.rest])
 
 
+def _cmd_simulate(args):
+    from .simulations import studies
+    from .simulations.sweep import sweep_options
+
+    opts = sweep_options(args)
+    results_dir = opts.pop("results_dir")
+    table, summary, fig_path, res = studies.run_study(args.study, quick=args.quick, out=args.out,
+                                                      results_dir=results_dir, **opts)
+    print(res.report())
+    print(format_table(summary.to_dict("records"), list(summary.columns)))
+    stem = fig_path[:-4]
+    print(f"\ntable: {stem}.parquet ({len(table)} rows)   figure: {fig_path}")
+    return 0
+
+
 def _atomic_write(path, text):
     import os
     import tempfile
@@ -135,6 +151,15 @@ def build_parser():
     p.add_argument("name", nargs="?", help="benchmark name (omit to list them)")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments passed to the benchmark (e.g. --quick)")
     p.set_defaults(func=_cmd_bench)
+    p = sub.add_parser("simulate", help="run a study (regret, support, manifold, subproblem, stationarity)")
+    from .simulations.studies import STUDIES
+    from .simulations.sweep import add_sweep_arguments
+
+    p.add_argument("study", choices=list(STUDIES), help="which study")
+    p.add_argument("--quick", action="store_true", help="CI-sized runs (under 2 minutes on 2 cores)")
+    p.add_argument("--out", default="results", help="where the table (parquet) and figure (png) go")
+    add_sweep_arguments(p, default_results=None)
+    p.set_defaults(func=_cmd_simulate)
     return parser
 
 
