@@ -20,6 +20,10 @@ setup(
         "pandas>=2.0",
         "pyarrow>=14",
         "tqdm>=4.60",
+        "dask[distributed]>=2023.1",
+        "threadpoolctl>=3.1",
+        "scikit-learn>=1.3",
+        "mnist1d>=0.0.2",
     ],
     extras_require={
         "torch": ["torch>=2.1"],
