@@ -14,7 +14,9 @@ layout    group layouts of parameters (``"columns"``, ``"rows"``, ...) and
           ``param_groups(model, ...)``.
 optim     the optimizers (``ProxGen``, ``ProxSGD``, ``ProxQuant``, ``RDA``,
           ``MRDA``, the Group family, ``FTRL``), each equal to the Numba
-          reference of the same name in ``proxlab.solvers``.
+          reference of the same name in ``proxlab.solvers``; ``RAMDA``,
+          ``RMDA``, ``MADGRAD``, ``ProxSSI`` (the dual-averaging / ProxSSI
+          family, their iterative subproblem solvers in ``subproblem``).
 """
 
 from importlib import import_module
@@ -29,8 +31,9 @@ _WHERE = {
     "GroupSGD": "group_family", "GroupMomentum": "group_family", "GroupAdagrad": "group_family",
     "GroupAdam": "group_family", "GroupAMSGrad": "group_family", "GroupAdaHessian": "group_family",
     "FTRL": "ftrl",
+    "RAMDA": "ramda", "RMDA": "rmda", "MADGRAD": "madgrad", "ProxSSI": "proxssi",
 }
-_MODULES = {"prox", "layout", "optim"}
+_MODULES = {"prox", "layout", "optim", "subproblem"}
 
 __all__ = sorted(_WHERE)
 

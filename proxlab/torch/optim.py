@@ -15,6 +15,10 @@ class                  Numba reference (``proxlab.solvers.get(name)``)  paper
 ``GroupAdaHessian``    ``group_adagrad``, ``group_adam``,
                        ``group_amsgrad``, ``group_adahessian``
 ``FTRL``               ``ftrl``                                         McMahan et al. 2013, Alg. 1
+``RAMDA``              ``ramda``                                        ramda.txt Alg. 1, eqs (2)-(5)
+``RMDA``               ``rmda``                                         ramda.txt Sec 2 (Huang & Lee 2022)
+``MADGRAD``            ``madgrad``                                      Defazio & Jelassi 2022, Alg. 1
+``ProxSSI``            ``proxssi`` (``beta1, beta2 = betas``)           Deleu & Bengio 2021
 =====================  ===============================================  ================================
 """
 
@@ -22,6 +26,10 @@ from ._base import ProxOptimizer
 from .ftrl import FTRL
 from .group_family import GroupAdaHessian, GroupAdagrad, GroupAdam, GroupAMSGrad, GroupMomentum, GroupSGD
 from .layout import param_groups
+from .madgrad import MADGRAD
+from .proxssi import ProxSSI
+from .ramda import RAMDA
+from .rmda import RMDA
 from .prox_sgd import ProxSGD, ProxSGDYang, SqrtTProxSGD
 from .proxgen import ProxGen, ProxQuant, RevisedProxQuant
 from .rda import MRDA, RDA
@@ -29,6 +37,7 @@ from .rda import MRDA, RDA
 __all__ = ["ProxOptimizer", "ProxGen", "ProxQuant", "RevisedProxQuant", "ProxSGD", "SqrtTProxSGD", "ProxSGDYang",
            "RDA", "MRDA", "GroupSGD", "GroupMomentum", "GroupAdagrad", "GroupAdam", "GroupAMSGrad",
            "GroupAdaHessian", "FTRL", "param_groups"]
+__all__ += ["RAMDA", "RMDA", "MADGRAD", "ProxSSI"]
 
 #: torch class -> (registry name of the Numba reference, how its hyperparameters map)
 REFERENCES = {
@@ -38,3 +47,4 @@ REFERENCES = {
     "GroupAdagrad": "group_adagrad", "GroupAdam": "group_adam", "GroupAMSGrad": "group_amsgrad",
     "GroupAdaHessian": "group_adahessian", "FTRL": "ftrl",
 }
+REFERENCES.update({"RAMDA": "ramda", "RMDA": "rmda", "MADGRAD": "madgrad", "ProxSSI": "proxssi"})
