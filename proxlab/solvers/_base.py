@@ -263,11 +263,17 @@ class Algorithm:
         kind = spec[0]
         return int(kind) if kind <= QUANT else None
 
+    def _python_solver(self):
+        """True when this instance's subproblem solver runs in Python (RAMDA's PG,
+        ProxSSI's Newton): then no fused kernel may stand in for it, in
+        :meth:`step` or in :func:`~proxlab.solvers.run.run`."""
+        return False
+
     def kernel(self):
         """The Numba kernel :meth:`step` and :func:`~proxlab.solvers.run.run` call
         for this instance, or ``None`` when the step takes the Python path."""
         spec = self._spec()
-        if spec is None or self._kernel is None:
+        if spec is None or self._kernel is None or self._python_solver():
             return None
         owner = next(c for c in type(self).__mro__ if "_kernel" in c.__dict__)
         factory = owner.__dict__.get("_kernel_factory")  # only with the _kernel it was made for
