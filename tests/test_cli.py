@@ -122,3 +122,27 @@ def test_approximate_row_fails_when_the_zero_pattern_is_wrong(rng):
     bad.subproblem = lambda state, grad: good.subproblem(state, grad)  # checked against the true lam21
     row = validate_approximate(bad, np.random.default_rng(1), 20)
     assert row.status == "FAIL" and "zero pattern" in " ".join(row.failed_kinds)
+
+
+def test_simulate_quick_writes_table_and_figure_and_resumes(tmp_path):
+    """`proxlab simulate regret --quick` (the smallest study) through the real
+    command: exit 0, a parquet table and a PNG figure; run again, every run is
+    skipped (the sweep resumes instead of recomputing)."""
+    import pandas as pd
+
+    cmd = [sys.executable, "-m", "proxlab", "simulate", "regret", "--quick", "--serial", "--no-progress",
+           "--out", str(tmp_path), "--results", str(tmp_path / "runs")]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-2000:]
+    table = pd.read_parquet(tmp_path / "regret-quick.parquet")
+    assert len(table) > 0 and "method" in table.columns
+    assert (tmp_path / "regret-quick.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0
+    assert " 0 computed" in second.stdout, second.stdout[-1000:]
+
+
+def test_simulate_unknown_study_is_rejected(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["simulate", "nope"])
+    assert exc.value.code == 2
