@@ -6,6 +6,7 @@
     proxlab validate {prox,updates} [--cases N] [--seed S] [--only NAME ...] [--json FILE]
     proxlab bench [NAME] [--quick ...]
     proxlab simulate STUDY [--quick] [--out DIR] [--results DIR] [--scheduler ADDR] [--workers N] [--serial]
+    proxlab experiment NAME [--device cuda] [--quick] [--out DIR] [--results DIR] [--workers N] [--serial]
 """
 
 from __future__ import annotations
@@ -120,6 +121,21 @@ def _cmd_simulate(args):
     return 0
 
 
+def _cmd_experiment(args):
+    from . import experiments
+    from .simulations.sweep import sweep_options
+
+    opts = sweep_options(args)
+    results_dir = opts.pop("results_dir")
+    table, summary, fig_path, res = experiments.run_experiment(args.name, quick=args.quick, out=args.out,
+                                                               device=args.device, results_dir=results_dir, **opts)
+    print(res.report())
+    print(format_table(summary.to_dict("records"), list(summary.columns)))
+    stem = fig_path[:-4]
+    print(f"\ntable: {stem}.parquet ({len(table)} rows)   figure: {fig_path}")
+    return 0
+
+
 def _atomic_write(path, text):
     import os
     import tempfile
@@ -160,6 +176,15 @@ def build_parser():
     p.add_argument("--out", default="results", help="where the table (parquet) and figure (png) go")
     add_sweep_arguments(p, default_results=None)
     p.set_defaults(func=_cmd_simulate)
+    p = sub.add_parser("experiment", help="run a neural experiment in miniature (ctr, structured, mrda, ...)")
+    from .experiments import EXPERIMENTS
+
+    p.add_argument("name", choices=list(EXPERIMENTS), help="which experiment")
+    p.add_argument("--device", default="cpu", help="torch device of every run: cpu (default), cuda or cuda:<index>")
+    p.add_argument("--quick", action="store_true", help="CI-sized runs (under 3 minutes on 2 cores)")
+    p.add_argument("--out", default="results", help="where the table (parquet) and figure (png) go")
+    add_sweep_arguments(p, default_results=None)
+    p.set_defaults(func=_cmd_experiment)
     return parser
 
 
